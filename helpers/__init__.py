@@ -1,0 +1,12 @@
+"""helpers: the code behind the chapter-6 notebooks of Dive into Deep Learning.
+
+`import helpers` gives the names the notebooks use; the modules mirror the
+chapter (conv 6.2-6.3, channels 6.4, pooling 6.5, receptive 6.2.5, data /
+lenet / train 6.6). Importing seeds nothing: call `helpers.setup(SEED)`.
+"""
+from .env import device_name, quick_mode, set_seed, setup, try_gpu
+from .data import (
+    TEXT_LABELS, DataNotFoundError, TensorLoader, data_root,
+    fashion_mnist_image, get_fashion_mnist_labels, load_data_fashion_mnist,
+    load_fashion_mnist,
+)

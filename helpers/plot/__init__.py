@@ -1,0 +1,1 @@
+"""Pure matplotlib drawing: every `plot_*` takes `ax=None` (one module per section)."""

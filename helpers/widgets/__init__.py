@@ -1,0 +1,1 @@
+"""Thin ipywidgets wiring over `helpers.plot` (one module per section)."""

@@ -1,0 +1,58 @@
+"""Shared fixtures: the real data folder and a recorder for widget timings."""
+import json
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+REPO = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def data_dir():
+    """The data folder, with Fashion-MNIST readable in it.
+
+    It is the one helpers.data resolves (COURSE_DATA_DIR, else data/);
+    CI points COURSE_DATA_DIR at ../shared/data. Fails, never skips.
+    """
+    from helpers.data import DataNotFoundError, data_root, load_fashion_mnist
+
+    try:
+        load_fashion_mnist()
+    except DataNotFoundError as e:
+        pytest.fail(str(e))
+    return data_root()
+
+
+_TIMINGS = {}
+
+
+@pytest.fixture
+def record_timing():
+    """record_timing(widget, ms): keep a widget update time (not asserted).
+
+    All records land in artifacts/widget_timings.json at the end of the
+    session, and the slowest per widget is printed in the summary.
+    """
+    def record(widget, ms):
+        _TIMINGS.setdefault(widget, []).append(round(float(ms), 2))
+    return record
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _TIMINGS:
+        return
+    ARTIFACTS.mkdir(exist_ok=True)
+    summary = {name: {"updates": len(v), "median_ms": sorted(v)[len(v) // 2],
+                      "max_ms": max(v)} for name, v in _TIMINGS.items()}
+    tmp = ARTIFACTS / "widget_timings.json.tmp"
+    tmp.write_text(json.dumps(summary, indent=2))
+    tmp.replace(ARTIFACTS / "widget_timings.json")
+    terminalreporter.section("widget update times (recorded, not asserted)")
+    for name, s in sorted(summary.items()):
+        terminalreporter.write_line(
+            f"{name}: {s['updates']} updates, median {s['median_ms']} ms, "
+            f"max {s['max_ms']} ms")
