@@ -38,7 +38,8 @@ def record_timing():
     session, and the slowest per widget is printed in the summary.
     """
     def record(widget, ms):
-        _TIMINGS.setdefault(widget, []).append(round(float(ms), 2))
+        value = round(float(ms), 2)  # fails before touching the record
+        _TIMINGS.setdefault(widget, []).append(value)
     return record
 
 
