@@ -110,9 +110,7 @@ class ChannelExplorer(_Explorer):
         self.artists = plot_channel_explorer(
             self.X_full, self.K_full, 0, fig=fig, max_in=max_i,
             max_out=max_o, kernel_values=False)
-        self.view = FigureView(fig)
-        # freeze the constrained layout: later redraws skip re-solving it
-        fig.set_layout_engine(None)
+        self.view = FigureView(fig)  # freezes the first layout
         self._sync_sliders()
         self._observe(self.c_i, self._on_channels)
         self._observe(self.c_o, self._on_channels)
@@ -260,7 +258,6 @@ class Conv1x1Mixer(_Explorer):
                                       self.row.value, self.col.value,
                                       fig=fig, show_text=False)
         self.view = FigureView(fig)
-        fig.set_layout_engine(None)
         for name in ("w_r", "w_g", "w_b"):
             self._observe(self.controls[name], self._on_weight)
         self._observe(self.preset, self._on_preset)

@@ -4,6 +4,8 @@ A view keeps one Figure; an update changes its artists in place
 (`im.set_data`, `text.set_text`, ...) and calls `refresh()`, which
 re-renders that same figure into the `ipywidgets.Image`. No figure is
 rebuilt and nothing flickers; it needs no extra front-end extension.
+The layout engine runs once; an explorer whose panels come and go hides
+them (`set_visible`) rather than asking for a new layout.
 """
 import io
 import time
@@ -16,30 +18,76 @@ def new_figure(figsize, dpi=80):
     return Figure(figsize=figsize, dpi=dpi, layout="constrained")
 
 
+def _png(canvas):
+    """Encode an Agg canvas's pixels as PNG (fast compression)."""
+    from PIL import Image
+
+    w, h = canvas.get_width_height()
+    img = Image.frombuffer("RGBA", (w, h), canvas.buffer_rgba(),
+                           "raw", "RGBA", 0, 1)
+    buf = io.BytesIO()
+    img.save(buf, format="png", compress_level=1)
+    return buf.getvalue()
+
+
 def figure_png(fig):
     """Render `fig` to PNG bytes."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=fig.dpi)
-    return buf.getvalue()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return _png(canvas)
 
 
 class FigureView:
     """An ipywidgets.Image showing `fig`; `refresh()` re-renders it.
 
-    `last_ms` records how long the last refresh took (rendering plus
-    whatever `update` did, when the explorer times its whole update).
+    The layout is solved once, at the first draw, then frozen: a
+    refresh is one Agg draw and a fast PNG encode. `last_ms` is for the
+    explorer to record how long its last whole update took.
     """
 
     def __init__(self, fig):
         import ipywidgets as widgets
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         self.fig = fig
+        self.canvas = FigureCanvasAgg(fig)
+        self.canvas.draw()  # solves the (constrained) layout once
+        # None, not "none": even a placeholder engine costs a second draw
+        fig.set_layout_engine(None)
         self.image = widgets.Image(format="png")
         self.last_ms = None
         self.refresh()
 
     def refresh(self):
-        self.image.value = figure_png(self.fig)
+        self.canvas.draw()
+        self.image.value = _png(self.canvas)
+
+
+class BlitView(FigureView):
+    """A FigureView that redraws only the artists that change.
+
+    The static part (axes, tick labels, titles) is rendered once and kept
+    as a background; refresh() pastes it back and draws the `dynamic`
+    artists on top. For figures with many panels (LeNet's feature maps).
+    """
+
+    def __init__(self, fig, dynamic):
+        self.dynamic = list(dynamic)
+        for a in self.dynamic:
+            a.set_animated(True)  # left out of the background
+        super().__init__(fig)
+
+    def refresh(self):
+        if not hasattr(self, "background"):
+            self.canvas.draw()
+            self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+        self.canvas.restore_region(self.background)
+        renderer = self.canvas.get_renderer()
+        for a in self.dynamic:
+            a.draw(renderer)
+        self.image.value = _png(self.canvas)
 
 
 class Timer:

@@ -58,8 +58,7 @@ class KernelExplorer:
         fig = new_figure((10.0, 2.5), dpi=72)
         self.artists = KernelExplorerArtists(fig.subplots(1, 4), self.state,
                                              details=False)
-        self.view = FigureView(fig)
-        fig.set_layout_engine(None)  # keep the first layout: one draw
+        self.view = FigureView(fig)  # freezes the first layout
         self._show_readout()
 
         self.input.observe(self._on_input, names="value")

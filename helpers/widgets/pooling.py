@@ -94,11 +94,6 @@ class PoolingExplorer:
         self.views = None
         self._compute_and_draw()
         self.views = (FigureView(self.fig_top), FigureView(self.fig_bottom))
-        for fig in (self.fig_top, self.fig_bottom):
-            # Freeze the layout found by the first render. None, not
-            # "none": "none" leaves a placeholder engine, and any engine
-            # makes savefig draw the figure twice per update.
-            fig.set_layout_engine(None)
         for w in self.controls.values():
             w.observe(self._on_change, names="value")
         c = self.controls
