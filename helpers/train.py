@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from helpers.lenet import DEFAULT_LR, init_xavier, lenet, lenet_variant
+from helpers.lenet import RECIPES, init_xavier, lenet, lenet_variant
 
 LIVE_MODES = ("auto", True, False, "text", "notebook")
 EVAL_BATCH = 1024  # test examples per forward pass on the fast path
@@ -407,12 +407,13 @@ def _check_args(num_epochs, lr):
 
 def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, *,
               live="auto", checkpoint=None, hparams=None, init=True,
-              cuda_graphs="auto", momentum=0.0):
+              cuda_graphs="auto", momentum=0.0, schedule=None):
     """Train a model with a GPU (6.6.2); returns a History.
 
     As d2l's train_ch6: re-initialises Conv2d/Linear weights with Xavier
     (init=False keeps them), SGD with `lr` (and `momentum`, 0 as in
-    d2l), cross-entropy loss, and prints d2l's two final lines. Extras: `live` ('auto', 'text',
+    d2l), cross-entropy loss, and prints d2l's two final lines.
+    schedule='cosine' anneals lr to 0 over the epochs (not in d2l). Extras: `live` ('auto', 'text',
     'notebook' or False) shows progress; `checkpoint` (a path) is saved
     atomically after each epoch; nan/inf loss raises TrainingDiverged;
     the Jupyter stop button (KeyboardInterrupt) ends training early and
@@ -427,7 +428,12 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, *,
     net.to(device=device, memory_format=fmt)
     if not 0.0 <= momentum < 1.0:
         raise ValueError(f"momentum must lie in [0, 1), got {momentum!r}")
+    if schedule not in (None, "cosine"):
+        raise ValueError(f"schedule must be None or 'cosine', "
+                         f"got {schedule!r}")
     optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
+    scheduler = (None if schedule is None else torch.optim.lr_scheduler
+                 .CosineAnnealingLR(optimizer, T_max=num_epochs))
     loss = nn.CrossEntropyLoss()
     tensors = _tensor_data(train_iter)
     if tensors is not None:
@@ -443,12 +449,14 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, *,
     if test is not None:  # move the test set to the device once, too
         test_iter = (test[0].to(device), test[1].to(device))
     sums = _Sums(device)
-    graphs = _use_graphs(cuda_graphs, device, tensors)
+    # A captured graph bakes in the lr: a schedule runs without graphs.
+    graphs = _use_graphs(cuda_graphs if scheduler is None else False,
+                         device, tensors)
     step = _Stepper(net, loss, optimizer, sums,
                     tensors[2] if graphs else None)
     history = History(device=str(device))
     hp = {"variant": lenet_variant(net), "lr": float(lr),
-          "momentum": float(momentum),
+          "momentum": float(momentum), "schedule": schedule,
           "batch_size": batch_size, "num_epochs": num_epochs,
           **(hparams or {})}
     print('training on', device)
@@ -466,6 +474,8 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device=None, *,
                                               num_batches, where, lr,
                                               history)
             train_time += time.perf_counter() - t0
+            if scheduler is not None:
+                scheduler.step()
             test_acc = evaluate_accuracy_gpu(net, test_iter, device)
             history.loss.append(train_l)
             history.train_acc.append(train_acc)
@@ -674,19 +684,20 @@ def load_checkpoint(path, net=None):
 
 # ------------------------------------------------------------- notebook
 def train_fashion_mnist(variant="classic", num_epochs=10, lr=None,
-                        batch_size=256, device=None, subset=None,
+                        batch_size=None, device=None, subset=None,
                         live="auto", seed=None, root=None,
-                        checkpoint=None):
+                        checkpoint=None, momentum=None, schedule="recipe"):
     """Train LeNet on Fashion-MNIST (6.6.2); returns (net, history).
 
-    lr=None takes the variant's tuned rate (CLASSIC_LR, MODERN_LR);
+    Unset lr, batch_size, momentum and schedule come from the variant's
+    recipe (helpers.lenet.RECIPES: the chapter's for 'classic');
     `subset` keeps the first `subset` training examples (quick mode);
     the test set is always the full 10,000 images.
     """
     from helpers.data import TensorLoader, load_fashion_mnist
     from helpers.env import set_seed, try_gpu
 
-    if variant not in DEFAULT_LR:
+    if variant not in RECIPES:
         raise ValueError(f"variant must be 'classic' or 'modern', "
                          f"got {variant!r}")
     if subset is not None and (not isinstance(subset, int)
@@ -700,7 +711,11 @@ def train_fashion_mnist(variant="classic", num_epochs=10, lr=None,
         if device.type == "cpu" and live is not False:
             print("hint: no GPU found, so training runs on the CPU "
                   "(seconds per epoch instead of a fraction of one)")
-    lr = DEFAULT_LR[variant] if lr is None else lr
+    recipe = RECIPES[variant]
+    lr = recipe["lr"] if lr is None else lr
+    batch_size = recipe["batch_size"] if batch_size is None else batch_size
+    momentum = recipe["momentum"] if momentum is None else momentum
+    schedule = recipe["schedule"] if schedule == "recipe" else schedule
     data = load_fashion_mnist(root)
     n = 60000 if subset is None else subset
     train_iter = TensorLoader(data.train_images[:n], data.train_labels[:n],
@@ -710,6 +725,7 @@ def train_fashion_mnist(variant="classic", num_epochs=10, lr=None,
     net = lenet(variant)
     history = train_ch6(net, train_iter, test_iter, num_epochs, lr, device,
                         live=live, checkpoint=checkpoint,
+                        momentum=momentum, schedule=schedule,
                         hparams={"variant": variant, "subset": subset,
                                  "seed": seed})
     return net, history
