@@ -2,6 +2,7 @@
 
 Every notebook's setup cell calls `setup(SEED)`; nothing is seeded on import.
 """
+import contextlib
 import os
 import platform
 import random
@@ -22,6 +23,23 @@ def set_seed(seed):
     random.seed(seed)
     torch.manual_seed(seed)
     return seed
+
+
+class one_thread(contextlib.ContextDecorator):
+    """Run tiny tensor ops (widget updates) on one CPU thread.
+
+    With several threads, each op of a few hundred elements waits for
+    the other threads: under load, ms instead of µs. Restores the count.
+    """
+
+    def __enter__(self):
+        self._threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        return self
+
+    def __exit__(self, *exc):
+        torch.set_num_threads(self._threads)
+        return False
 
 
 def try_gpu(i=0):

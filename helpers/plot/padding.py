@@ -17,6 +17,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from helpers.conv import conv_output_shape
+from helpers.env import one_thread
 
 # Cell codes of the input panel: padding, input, window tap on the input,
 # window tap on a padding cell.
@@ -146,15 +147,11 @@ def nn_output_shape(layout):
     conv = nn.Conv2d(1, 1, layout.kernel_size, stride=layout.stride,
                      padding=(top, left) if symmetric else 0,
                      dilation=layout.dilation, bias=False)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # a tiny tensor: extra threads only cost time
     try:
-        with torch.no_grad():
+        with torch.no_grad(), one_thread():
             return tuple(conv(X).shape[-2:])
     except RuntimeError as e:
         return f"nn.Conv2d refused: {str(e).splitlines()[0]}"
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _grid_segments(h, w):

@@ -17,6 +17,7 @@ from helpers.plot.channels import (
     color_test_image, explorer_kernels, pixel_matmul, plot_1x1_mixer,
     plot_channel_explorer, update_1x1_mixer, update_channel_explorer,
 )
+from helpers.env import one_thread
 from helpers.widgets.common import FigureView, Timer, new_figure
 
 CUSTOM = "(custom)"
@@ -180,6 +181,7 @@ class ChannelExplorer(_Explorer):
         self._hold = False
         self.update()
 
+    @one_thread()
     def update(self):
         """Recompute from the controls and redraw in place."""
         self._timed_update(self._compute_and_draw)
@@ -291,6 +293,7 @@ class Conv1x1Mixer(_Explorer):
             self._hold = False
         self.update()
 
+    @one_thread()
     def update(self):
         """Recompute from the controls and redraw in place."""
         self._timed_update(self._compute_and_draw)

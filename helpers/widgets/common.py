@@ -56,7 +56,10 @@ class FigureView:
         self.canvas.draw()  # solves the (constrained) layout once
         # None, not "none": even a placeholder engine costs a second draw
         fig.set_layout_engine(None)
-        self.image = widgets.Image(format="png")
+        # Show the PNG at its own pixel size: stretched, it blurs.
+        width = round(fig.get_figwidth() * fig.dpi)
+        self.image = widgets.Image(format="png", layout=widgets.Layout(
+            width=f"{width}px", max_width="100%"))
         self.last_ms = None
         self.refresh()
 

@@ -14,6 +14,7 @@ from helpers.plot.conv import (
     EXPLORER_INPUTS, KERNEL_PRESETS, KernelExplorerArtists, explorer_input,
     explorer_state, kernel_preset,
 )
+from helpers.env import one_thread
 from helpers.widgets.common import FigureView, Timer, new_figure
 
 CUSTOM = "custom"
@@ -140,6 +141,7 @@ class KernelExplorer:
         self.state = dict(self.state, message=str(e))
         self.readout.value = f"<b style='color:#b00'>{e}</b>"
 
+    @one_thread()
     def update(self):
         """Recompute the state, redraw the figure in place (never raises)."""
         with Timer() as t:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import torch
 
 from ..data import TEXT_LABELS
+from ..env import one_thread
 from ..evaluate import feature_maps, predict, predict_proba
 from ..plot.lenet import plot_lenet_view, update_lenet_view
 from .common import BlitView, Timer, new_figure
@@ -154,6 +155,7 @@ class LenetViewer:
         else:
             self.index.value = target  # the observer calls update()
 
+    @one_thread()
     def update(self):
         """Recompute for the slider's image and redraw in place."""
         with Timer() as t:

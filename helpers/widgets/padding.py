@@ -11,6 +11,7 @@ nn.Conv2d (`nn_output_shape`), the drawing from `PaddingFigure`.
 """
 from helpers.plot.padding import INPUT_COLORS, PaddingFigure, \
     nn_output_shape, padding_layout
+from helpers.env import one_thread
 from helpers.widgets.common import FigureView, Timer, new_figure
 
 PER_SIDE = "per side (nn.Conv2d)"
@@ -71,7 +72,7 @@ class PaddingExplorer:
             self.controls[name] = slider
         self.convention = widgets.ToggleButtons(
             options=[PER_SIDE, TOTAL], value=TOTAL if total else PER_SIDE,
-            description="padding")
+            description="padding", style={"button_width": "auto"})
         self.i = widgets.IntSlider(value=0, min=0, max=0,
                                    description="out row i")
         self.j = widgets.IntSlider(value=0, min=0, max=0,
@@ -149,6 +150,7 @@ class PaddingExplorer:
         finally:
             self._busy = False
 
+    @one_thread()
     def update(self):
         """Recompute, redraw the figure in place (never raises)."""
         with Timer() as t:

@@ -15,6 +15,7 @@ from helpers.plot.receptive import (
     ReceptiveFigure, blank_grid, box_text, choose_input_size, parse_layers,
     rf_rows, rf_table_html, specs_to_text,
 )
+from helpers.env import one_thread
 from helpers.receptive import RF_PRESETS, empirical_rf, receptive_box
 from helpers.widgets.common import FigureView, Timer, new_figure
 
@@ -153,13 +154,9 @@ class ReceptiveExplorer:
         out = rows[layer]["output"]
         i, j = min(self.i.value, out[0] - 1), min(self.j.value, out[1] - 1)
         self._set_sliders(len(specs), layer, out, i, j)
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # tiny tensors: extra threads cost time
-        try:
+        with one_thread():
             box = receptive_box(specs, layer, i, j, size)
             grad = empirical_rf(specs, layer, i, j, size)
-        finally:
-            torch.set_num_threads(threads)
         self.state = dict(
             specs=specs, input_size=size, layer=layer, cell=(i, j), box=box,
             grad=grad, rows=rows, table=rf_table_html(rows, layer),
