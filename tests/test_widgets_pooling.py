@@ -336,3 +336,40 @@ def test_notebook_pool2d_matches_helpers_and_torch():
             Y = ns["pool2d"](X, p, mode)
             torch.testing.assert_close(Y, fn(X[None, None], p, 1)[0, 0])
             torch.testing.assert_close(Y, pool2d(X, p, mode, stride=1))
+
+
+def _pixels(view):
+    import numpy as np
+    return np.asarray(view.canvas.buffer_rgba()).copy()
+
+
+def _full_render(view):
+    """The view's figure drawn whole, every artist (no saved layers)."""
+    for a in view.dynamic:
+        a.set_animated(False)
+    try:
+        view.canvas.draw()
+        return _pixels(view)
+    finally:
+        for a in view.dynamic:
+            a.set_animated(True)
+        view.refresh(ticks=True)  # back to the saved layers
+
+
+@pytest.mark.parametrize("moves", [
+    [("i", 1), ("j", 3), ("shift", -2), ("mode", "avg"), ("i", 2)],
+    [("pool_w", 3), ("pad_h", 1), ("mode", "max"), ("j", 2),
+     ("shift", 3)],
+    [("input", "chapter 3x3 (6.5.1)"), ("pool_w", 3), ("pool_w", 2),
+     ("input", "arange 4x4 (6.5.2)"), ("pool_h", 5), ("pool_h", 2),
+     ("stride_w", 2), ("i", 1), ("shift", 0)],
+])
+def test_layered_refresh_matches_full_render(moves):
+    """Redrawing only what changed gives the pixels of a whole draw."""
+    ex = pooling_explorer()
+    for k, (name, value) in enumerate(moves):
+        ex.controls[name].value = value
+        if k % 2 or k == len(moves) - 1:  # also after unchecked moves
+            for view in ex.views:
+                shown = _pixels(view)
+                assert (shown == _full_render(view)).all(), (name, value)

@@ -337,6 +337,13 @@ def plot_shift_sensitivity(X, K=EDGE_K, pool_size=2, mode="max",
     return ax
 
 
+def _round_up(x):
+    """The smallest of 1, 1.5, 2, 3, 4, 5, 6, 8 (times 10**k) >= x > 0."""
+    scale = 10.0 ** math.floor(math.log10(x))
+    return scale * next(m for m in (1, 1.5, 2, 3, 4, 5, 6, 8, 10)
+                        if m * scale >= x * (1 - 1e-9))
+
+
 class _ShiftCurves:
     def __init__(self, ax):
         self.ax = ax
@@ -366,8 +373,10 @@ class _ShiftCurves:
         vals = [v for v in conv + pool if v is not None and math.isfinite(v)]
         top = max(vals, default=1.0)
         self.ax.set_xlim(min(shifts) - 0.5, max(shifts) + 0.5)
-        # headroom above the curves for the two labels
-        self.ax.set_ylim(-0.05 * max(top, 0.1), 1.4 * max(top, 0.1))
+        # headroom above the curves for the two labels; a rounded top
+        # keeps the ticks (and an explorer's saved background) steady
+        hi = _round_up(1.4 * max(top, 0.1))
+        self.ax.set_ylim(-hi / 28, hi)
 
 
 class PoolingFigure:
@@ -414,6 +423,14 @@ class PoolingFigure:
             ax.set_yticks([])
         self.ax_in.set_xlabel("column (padded input)")
         self.ax_in.set_ylabel("row (padded input)")
+
+    def fast_artists(self):
+        """(top, bottom): the artists a window move or a shift changes."""
+        top = [self.g_in.rect, self.g_out.rect, self.ax_in.title,
+               self.ax_out.title]
+        bottom = [self.g_dconv.im, self.g_dpool.im, self.ax_dconv.title,
+                  self.ax_dpool.title, self.curves.mark]
+        return top, bottom
 
     def update(self, s, top=True, bottom=True):
         """Show a `pooling_view` state; only artists change."""
@@ -470,6 +487,29 @@ class PoolingFigure:
             n = len(s["shifts"])
             self.curves.update(list(s["shifts"]), [math.nan] * n,
                                [math.nan] * n, s["shift"])
+
+
+def split_layers(fig, fast):
+    """(slow, fast) lists of `fig`'s artists, in a full draw's order.
+
+    `fast`: artists that change on every move. In each axes' z-order,
+    its artists from the first fast one up join `fast`; the others but
+    the axes background and its ticks (Axis) are `slow`. Drawn in this
+    order over the ticks, they give the pixels of a full draw.
+    """
+    from matplotlib.axis import Axis
+
+    fast_ids = {id(a) for a in fast}
+    slow_out, fast_out = [], []
+    for ax in fig.axes:
+        arts = sorted((a for a in ax.get_children()
+                       if a is not ax.patch and not isinstance(a, Axis)),
+                      key=lambda a: a.get_zorder())
+        k = next((n for n, a in enumerate(arts) if id(a) in fast_ids),
+                 len(arts))
+        slow_out += arts[:k]
+        fast_out += arts[k:]
+    return slow_out, fast_out
 
 
 def _wrap(text, width=40):

@@ -18,7 +18,7 @@ def new_figure(figsize, dpi=80):
     return Figure(figsize=figsize, dpi=dpi, layout="constrained")
 
 
-def _png(canvas):
+def canvas_png(canvas):
     """Encode an Agg canvas's pixels as PNG (fast compression)."""
     from PIL import Image
 
@@ -36,7 +36,7 @@ def figure_png(fig):
 
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
-    return _png(canvas)
+    return canvas_png(canvas)
 
 
 class FigureView:
@@ -65,7 +65,7 @@ class FigureView:
 
     def refresh(self):
         self.canvas.draw()
-        self.image.value = _png(self.canvas)
+        self.image.value = canvas_png(self.canvas)
 
 
 class BlitView(FigureView):
@@ -90,7 +90,7 @@ class BlitView(FigureView):
         renderer = self.canvas.get_renderer()
         for a in self.dynamic:
             a.draw(renderer)
-        self.image.value = _png(self.canvas)
+        self.image.value = canvas_png(self.canvas)
 
 
 class Timer:

@@ -10,8 +10,9 @@ import html
 
 import torch
 
-from helpers.plot.pooling import PoolingFigure, pooling_view
-from helpers.widgets.common import FigureView, Timer, new_figure
+from helpers.plot.pooling import PoolingFigure, pooling_view, split_layers
+from helpers.env import one_thread
+from helpers.widgets.common import BlitView, Timer, canvas_png, new_figure
 
 FASHION = "Fashion-MNIST image (28x28)"
 
@@ -39,6 +40,80 @@ def load_input(name):
         from helpers.data import fashion_mnist_image
         return fashion_mnist_image(0)[0]
     return INPUTS[name]()
+
+
+def _limits(fig):
+    """The axes limits of `fig`: its ticks depend on nothing else."""
+    return tuple(ax.get_xlim() + ax.get_ylim() for ax in fig.axes)
+
+
+def _look(a):
+    """What a drawn artist looks like, as far as the explorer changes it."""
+    from matplotlib.image import AxesImage
+    from matplotlib.lines import Line2D
+    from matplotlib.text import Text
+
+    if not a.get_visible():
+        return None
+    if isinstance(a, Text):
+        return a.get_text(), a.get_position(), str(a.get_color())
+    if isinstance(a, AxesImage):
+        return (a.get_array().tobytes(), a.get_clim(), a.get_extent(),
+                a.get_cmap().name)
+    if isinstance(a, Line2D):
+        return tuple(a.get_xdata()), tuple(a.get_ydata())
+    return ()  # spines: fixed
+
+
+class LayeredView(BlitView):
+    """A BlitView that keeps two saved pictures: ticks, ticks + `slow`.
+
+    Each refresh redraws the `fast` artists (window frames, titles) over
+    the saved ticks + `slow` artists (cell numbers, images, curves); it
+    redraws an axes' `slow` artists only when they look different.
+    refresh(ticks=True), for new axes limits, redraws the ticks too.
+    """
+
+    def __init__(self, fig, slow, fast):
+        self.fast, self.looks = list(fast), {}
+        self.slow = {ax: [a for a in slow if a.axes is ax]
+                     for ax in fig.axes}
+        super().__init__(fig, list(slow) + self.fast)
+
+    def _box(self, ax):
+        """ax's pixels, in a saved region's (y down) coordinates."""
+        # axes artists are clipped to the axes (spines: +1 px)
+        w, h = self.canvas.get_width_height()
+        x0, y0, x1, y1 = ax.bbox.extents
+        return (max(int(x0) - 3, 0), max(int(h - y1) - 3, 0),
+                min(int(x1) + 4, w), min(int(h - y0) + 4, h))
+
+    def refresh(self, ticks=False):
+        old = None  # the saved picture to take unchanged axes from
+        if ticks or not hasattr(self, "background"):
+            old = getattr(self, "middle", None)
+            self.canvas.draw()  # everything but slow and fast artists
+            self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+        else:
+            self.canvas.restore_region(self.middle)
+        renderer = self.canvas.get_renderer()
+        changed = old is not None or not hasattr(self, "middle")
+        for ax, arts in self.slow.items():
+            looks = [ax.get_xlim(), ax.get_ylim()] + list(map(_look, arts))
+            saved = self.looks.get(ax) == looks
+            if saved and old is None:
+                continue  # already on the canvas
+            self.looks[ax], changed = looks, True
+            src = old if saved else self.background
+            self.canvas.restore_region(src, bbox=self._box(ax), xy=(0, 0))
+            if not saved:
+                for a in arts:
+                    a.draw(renderer)
+        if changed:
+            self.middle = self.canvas.copy_from_bbox(self.fig.bbox)
+        for a in self.fast:
+            a.draw(renderer)
+        self.image.value = canvas_png(self.canvas)
 
 
 class PoolingExplorer:
@@ -93,7 +168,17 @@ class PoolingExplorer:
         self._busy = False
         self.views = None
         self._compute_and_draw()
-        self.views = (FigureView(self.fig_top), FigureView(self.fig_bottom))
+        # The window frame on top of the cell numbers: then a window
+        # move redraws only the frames and titles (see LayeredView).
+        # Ticks under the image, as they lie in the saved background.
+        for g in (self.panels.g_in, self.panels.g_out):
+            g.rect.set_zorder(3.5)
+            g.ax.xaxis.set_zorder(-1)
+            g.ax.yaxis.set_zorder(-1)
+        self.views = tuple(
+            LayeredView(fig, *split_layers(fig, fast)) for fig, fast in zip(
+                (self.fig_top, self.fig_bottom), self.panels.fast_artists()))
+        self._limits = [_limits(v.fig) for v in self.views]
         for w in self.controls.values():
             w.observe(self._on_change, names="value")
         c = self.controls
@@ -132,6 +217,7 @@ class PoolingExplorer:
             self._X_name, self._X = name, X
         return self._X
 
+    @one_thread()
     def _compute_and_draw(self, changed=None):
         # i/j only move the window (top figure); shift only the bottom.
         top = changed != "shift"
@@ -150,11 +236,18 @@ class PoolingExplorer:
             self.panels.update(s, top=top, bottom=bottom)
             self.readout.value = self._note + readout_html(s)
             if self.views is not None:
-                for view, redraw in zip(self.views, (top, bottom)):
+                for k, redraw in enumerate((top, bottom)):
                     if redraw:
-                        view.refresh()
+                        self._refresh(k)
         self.last_ms = t.ms
         self.redrawn = (top, bottom)
+
+    def _refresh(self, k):
+        """Re-render figure k (0 top, 1 bottom); ticks if limits moved."""
+        limits = _limits(self.views[k].fig)
+        new_ticks = limits != self._limits[k]
+        self._limits[k] = limits
+        self.views[k].refresh(ticks=new_ticks)
 
     def _sync_ij(self, s):
         """Limit the i/j sliders to the output shape (no re-entry)."""
