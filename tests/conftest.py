@@ -27,6 +27,19 @@ def data_dir():
     return data_root()
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny tensors: thread hand-offs cost more than they save.
+
+    Modules that test many small configurations use it with
+    `pytestmark = pytest.mark.usefixtures("one_torch_thread")`.
+    """
+    from helpers.env import one_thread
+
+    with one_thread():
+        yield
+
+
 _TIMINGS = {}
 
 

@@ -12,13 +12,7 @@ from helpers.channels import (conv_macs, conv_param_count, corr2d_multi_in,
                               fc_param_count)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: thread hand-offs cost more than they save."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_chapter_multi_in_example():

@@ -12,13 +12,7 @@ from helpers.conv import (Conv2D, comp_conv2d, conv_output_shape,
                           window_at)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny convolutions: thread hand-offs cost more than they save."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def torch_corr(X, K, padding=0, stride=1, dilation=1):

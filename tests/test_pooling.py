@@ -13,13 +13,7 @@ from helpers.pooling import (pool2d, pool2d_loop, pool_output_shape,
 TORCH_POOL = {"max": F.max_pool2d, "avg": F.avg_pool2d}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: thread hand-offs cost more than they save."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def torch_pool(X, pool_size, mode, padding, stride):

@@ -12,13 +12,7 @@ from helpers.receptive import (RF_PRESETS, LayerSpec, empirical_rf,
                                receptive_mask)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: thread hand-offs cost more than they save."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def d2l_lenet():

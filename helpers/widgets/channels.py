@@ -39,6 +39,11 @@ class _Explorer:
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
 
+    @one_thread()
+    def update(self):
+        """Recompute from the controls and redraw in place."""
+        self._timed_update(self._compute_and_draw)
+
     def _timed_update(self, compute):
         with Timer() as t:
             try:
@@ -181,11 +186,6 @@ class ChannelExplorer(_Explorer):
         self._hold = False
         self.update()
 
-    @one_thread()
-    def update(self):
-        """Recompute from the controls and redraw in place."""
-        self._timed_update(self._compute_and_draw)
-
     def _compute_and_draw(self):
         c_i, c_o = self.c_i.value, self.c_o.value
         o = min(self.out_channel.value, c_o - 1)
@@ -292,11 +292,6 @@ class Conv1x1Mixer(_Explorer):
         finally:
             self._hold = False
         self.update()
-
-    @one_thread()
-    def update(self):
-        """Recompute from the controls and redraw in place."""
-        self._timed_update(self._compute_and_draw)
 
     def _compute_and_draw(self):
         K = self._kernel()
