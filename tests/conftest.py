@@ -4,6 +4,7 @@ from pathlib import Path
 
 import matplotlib
 import pytest
+import torch
 
 matplotlib.use("Agg")
 
@@ -38,6 +39,30 @@ def one_torch_thread():
 
     with one_thread():
         yield
+
+
+@pytest.fixture(scope="session")
+def briefly_trained_lenet(data_dir):
+    """A seeded modern LeNet after 50 SGD steps: right and wrong answers.
+
+    Shared by the evaluation and viewer tests (never modify it).
+    """
+    import torch.nn.functional as F
+
+    from helpers.data import load_fashion_mnist
+    from helpers.lenet import lenet
+
+    data = load_fashion_mnist()
+    torch.manual_seed(0)
+    net = lenet("modern")
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    X, y = data.train_images[:3200], data.train_labels[:3200]
+    for start in range(0, len(X), 64):
+        opt.zero_grad()
+        F.cross_entropy(net(X[start:start + 64]),
+                        y[start:start + 64]).backward()
+        opt.step()
+    return net.eval()
 
 
 _TIMINGS = {}

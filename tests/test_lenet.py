@@ -7,6 +7,7 @@ from torch import nn
 
 from helpers.lenet import (CLASSIC_LR, MODERN_LR, init_xavier, layer_shapes,
                            lenet, lenet_variant, print_layer_shapes)
+from oracles import d2l_lenet
 
 # The table the chapter prints for a 1x1x28x28 input (6.6.1).
 CHAPTER_TABLE = [
@@ -18,21 +19,8 @@ CHAPTER_TABLE = [
 ]
 
 
-def chapter_net():
-    """The chapter's code, verbatim, as an independent oracle."""
-    return nn.Sequential(
-        nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(),
-        nn.AvgPool2d(kernel_size=2, stride=2),
-        nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(),
-        nn.AvgPool2d(kernel_size=2, stride=2),
-        nn.Flatten(),
-        nn.Linear(16 * 5 * 5, 120), nn.Sigmoid(),
-        nn.Linear(120, 84), nn.Sigmoid(),
-        nn.Linear(84, 10))
-
-
 def test_classic_layers_match_the_chapter():
-    net, ref = lenet(), chapter_net()
+    net, ref = lenet(), d2l_lenet()
     assert [repr(m) for m in net] == [repr(m) for m in ref]
 
 
@@ -72,14 +60,14 @@ def test_print_layer_shapes_uses_d2l_format(capsys):
 def test_parameter_count():
     # conv 156 + 2416, dense 48120 + 10164 + 850
     n = sum(p.numel() for p in lenet().parameters())
-    assert n == sum(p.numel() for p in chapter_net().parameters()) == 61706
+    assert n == sum(p.numel() for p in d2l_lenet().parameters()) == 61706
 
 
 def test_xavier_matches_torch_init():
     torch.manual_seed(0)
     net = lenet()
     torch.manual_seed(0)
-    ref = chapter_net()  # same default init draws as lenet(init=False)
+    ref = d2l_lenet()  # same default init draws as lenet(init=False)
     for m in ref:
         if isinstance(m, (nn.Conv2d, nn.Linear)):
             nn.init.xavier_uniform_(m.weight)
@@ -108,7 +96,7 @@ def test_init_false_keeps_torch_default_and_init_xavier_returns_net():
     torch.manual_seed(0)
     a = lenet(init=False)
     torch.manual_seed(0)
-    b = chapter_net()
+    b = d2l_lenet()
     assert all(torch.equal(x, y) for x, y in
                zip(a.parameters(), b.parameters()))
     assert init_xavier(a) is a
@@ -117,7 +105,7 @@ def test_init_false_keeps_torch_default_and_init_xavier_returns_net():
 def test_variant_detection_and_bad_variant():
     assert lenet_variant(lenet()) == "classic"
     assert lenet_variant(lenet("modern")) == "modern"
-    assert lenet_variant(chapter_net()) == "classic"
+    assert lenet_variant(d2l_lenet()) == "classic"
     assert lenet_variant(nn.Sequential(nn.Linear(2, 2))) is None
     with pytest.raises(ValueError, match="variant must be one of"):
         lenet("resnet")

@@ -10,22 +10,10 @@ from helpers.receptive import (RF_PRESETS, LayerSpec, empirical_rf,
                                layer_output_sizes, layer_specs, nominal_box,
                                receptive_box, receptive_field,
                                receptive_mask)
+from oracles import d2l_lenet
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-def d2l_lenet():
-    """LeNet as D2L 6.6 writes it (Sigmoid, average pooling)."""
-    return nn.Sequential(
-        nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(),
-        nn.AvgPool2d(kernel_size=2, stride=2),
-        nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(),
-        nn.AvgPool2d(kernel_size=2, stride=2),
-        nn.Flatten(),
-        nn.Linear(16 * 5 * 5, 120), nn.Sigmoid(),
-        nn.Linear(120, 84), nn.Sigmoid(),
-        nn.Linear(84, 10))
 
 
 def random_stack(rng):

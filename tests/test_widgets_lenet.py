@@ -28,18 +28,8 @@ def data(data_dir):
 
 
 @pytest.fixture(scope="module")
-def net(data):
-    """A seeded modern LeNet after ~40 SGD steps: right and wrong answers."""
-    torch.manual_seed(0)
-    net = lenet("modern")
-    opt = torch.optim.SGD(net.parameters(), lr=0.1)
-    X, y = data.train_images[:2560], data.train_labels[:2560]
-    for start in range(0, len(X), 64):
-        opt.zero_grad()
-        F.cross_entropy(net(X[start:start + 64]),
-                        y[start:start + 64]).backward()
-        opt.step()
-    return net.eval()
+def net(briefly_trained_lenet):
+    return briefly_trained_lenet
 
 
 @pytest.fixture
